@@ -1,0 +1,1 @@
+"""The PWA's settings over HTTP: branding, map and languages."""

@@ -1,0 +1,1 @@
+"""Exports of requests (CSV, GeoJSON) for analysis, streamed."""

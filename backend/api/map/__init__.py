@@ -1,0 +1,1 @@
+"""Requests on the map: nearby, in a box, and clustered."""

@@ -1,0 +1,1 @@
+"""Management information for staff: volume, backlog, time to close, compliance, hotspots."""

@@ -1,0 +1,1 @@
+"""The outbox for staff, and the wording of messages."""

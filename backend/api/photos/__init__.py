@@ -1,0 +1,1 @@
+"""Photos over HTTP: upload, direct upload, serving variants, moderation."""

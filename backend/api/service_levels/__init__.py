@@ -1,0 +1,1 @@
+"""Service levels: targets, calendars, priorities and overdue work."""

@@ -1,0 +1,1 @@
+"""Following a request: subscribe, confirm, unsubscribe, push key, "was it fixed?"."""

@@ -1,0 +1,122 @@
+"""The public view of a request as plain, JSON-ready data: what anyone holding its tracking
+number may see, and never the reporter's contact details.
+
+``by_tracking_number`` is the read residents poll: two queries (the request with its
+service, department and primary; then its public events and visible photos together)
+over table columns, with no ORM objects and no marshmallow in the way; together they
+cost more than the queries. ``of_request`` shapes an already loaded request the same way
+(after a submission or a status change). Both give exactly what
+``backend.api.requests.schemas.PublicRequestSchema`` documents; a test holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import JSON, bindparam, false, null, select, true, type_coerce, union_all
+from sqlalchemy.orm import Session
+
+from backend.errors import NotFound
+from backend.models import Department, Event, Media, Service, ServiceRequest, Status
+from backend.services.lifecycle import STATUS_NOTES
+from backend.services.photos import variant_urls
+from backend.services.tracking import normalize_tracking_number
+
+_request = ServiceRequest.__table__
+_service = Service.__table__
+_department = Department.__table__
+_primary = _request.alias("primary_request")
+_event = Event.__table__
+_media = Media.__table__
+
+_REQUEST = (
+    select(_request.c.id, _request.c.tracking, _service.c.code.label("service_code"),
+           _service.c.name.label("service_name"), _request.c.status, _request.c.priority,
+           _request.c.description, _request.c.lat, _request.c.lon, _request.c.address,
+           _request.c.attributes, _request.c.channel, _request.c.created_at,
+           _request.c.updated_at, _request.c.expected_at, _request.c.closed_at,
+           _primary.c.tracking.label("duplicate_of"),
+           _department.c.name.label("agency_responsible"), _request.c.supporters)
+    .join(_service, _service.c.id == _request.c.service_id)
+    .outerjoin(_department, _department.c.id == _request.c.department_id)
+    .outerjoin(_primary, _primary.c.id == _request.c.duplicate_of_id)
+    .where(_request.c.tracking == bindparam("tracking")))
+
+# Public events and visible photos in one round trip: same columns, told apart by `photo`.
+_TIMELINE_AND_PHOTOS = union_all(
+    select(false().label("photo"), _event.c.id, _event.c.kind, _event.c.created_at,
+           _event.c.new_status, _event.c.note, null().label("public_id"),
+           type_coerce(null(), JSON).label("variants"))
+    .where(_event.c.request_id == bindparam("request_id"), _event.c.public.is_(True)),
+    select(true(), _media.c.id, _media.c.kind, null(), null(), null(),
+           _media.c.public_id, _media.c.variants)
+    .where(_media.c.request_id == bindparam("request_id"), _media.c.hidden.is_(False)),
+).order_by("photo", "id")
+
+
+def by_tracking_number(db: Session, tracking: str) -> dict:
+    number = normalize_tracking_number(tracking)
+    row = number and db.connection().execute(_REQUEST, {"tracking": number}).first()
+    if not row:
+        raise NotFound("unknown_request", f"No report has tracking number {tracking!r}.")
+    events, photos = [], []
+    for item in db.connection().execute(_TIMELINE_AND_PHOTOS, {"request_id": row.id}):
+        (photos if item.photo else events).append(item)
+    return _shape(row, row.service_code, row.service_name, row.duplicate_of,
+                  row.agency_responsible, events, photos)
+
+
+def of_request(request: ServiceRequest) -> dict:
+    """An ORM request already in hand; reads only relationships not yet loaded."""
+    return _shape(request, request.service.code, request.service.name,
+                  request.duplicate_of.tracking if request.duplicate_of else None,
+                  request.department.name if request.department else None,
+                  [e for e in request.events if e.public],
+                  [m for m in request.photos if not m.hidden])
+
+
+def _shape(r, service_code: str, service_name: str, duplicate_of: str | None,
+           agency_responsible: str | None, events: Iterable, photos: Iterable) -> dict:
+    status = Status(r.status)
+    return {
+        "tracking": r.tracking,
+        "service_code": service_code,
+        "service_name": service_name,
+        "status": status.value,
+        "public_status": "open" if status.is_open else "closed",
+        "status_notes": STATUS_NOTES[status],
+        "priority": _value(r.priority),
+        "description": _text(r.description),
+        "lat": _number(r.lat),
+        "lon": _number(r.lon),
+        "address": _text(r.address),
+        "attributes": dict(r.attributes) if r.attributes is not None else None,
+        "channel": _value(r.channel),
+        "created_at": _iso(r.created_at),
+        "updated_at": _iso(r.updated_at),
+        "expected_at": _iso(r.expected_at),
+        "closed_at": _iso(r.closed_at),
+        "duplicate_of": duplicate_of,
+        "agency_responsible": agency_responsible,
+        "supporters": int(r.supporters) if r.supporters is not None else None,
+        "timeline": [{"kind": _text(e.kind), "at": _iso(e.created_at),
+                      "status": _text(e.new_status), "note": _text(e.note)} for e in events],
+        "photos": [{"id": _text(m.public_id), "kind": _text(m.kind), "urls": variant_urls(m)}
+                   for m in photos],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _text(value) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _number(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _value(member) -> str | None:
+    return member.value if member is not None else None
