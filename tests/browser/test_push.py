@@ -21,7 +21,7 @@ def registration_id(context, page) -> str:
                lambda event: found.extend(r["registrationId"] for r in event["registrations"]
                                           if not r["isDeleted"]))
     session.send("ServiceWorker.enable")
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     for _ in range(50):
         if found:
             return session, found[-1]
@@ -29,12 +29,24 @@ def registration_id(context, page) -> str:
     raise AssertionError("no service worker registration reported")
 
 
-def shown(page) -> list[dict]:
-    return page.evaluate("""async () => {
+def shown_when(page, condition: str) -> list[dict]:
+    """The worker's notifications `n`, read in the same step that finds `condition` true of
+    them. (Playwright's wait_for_function does not await a promise, and notifications can
+    only be read through one, so the page polls for itself.)"""
+    found = page.evaluate(f"""async () => {{
         const registration = await navigator.serviceWorker.ready;
-        return (await registration.getNotifications()).map((n) => ({
-            title: n.title, body: n.body, tag: n.tag, data: n.data, lang: n.lang}));
-    }""")
+        for (const deadline = Date.now() + 10000; Date.now() < deadline;) {{
+            const n = await registration.getNotifications();
+            if ({condition}) {{
+                return n.map((each) => ({{title: each.title, body: each.body, tag: each.tag,
+                                          data: each.data, lang: each.lang}}));
+            }}
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }}
+        return null;
+    }}""")
+    assert found is not None, f"no notifications where {condition} within 10 s"
+    return found
 
 
 def push(session, origin, rid, payload):
@@ -51,9 +63,7 @@ def test_push_message_shows_a_notification_for_the_tracking_page(page, context, 
         "title": "Your report K7M4-Q2XP was fixed", "body": "The crew finished the work.",
         "url": f"{live_server}/#/track/K7M4-Q2XP", "tracking": "K7M4-Q2XP",
         "kind": "resolved", "lang": "en"})
-    page.wait_for_function("navigator.serviceWorker.ready.then((r) => r.getNotifications())"
-                           ".then((n) => n.length === 1)")
-    [note] = shown(page)
+    [note] = shown_when(page, "n.length === 1")
     assert note["title"] == "Your report K7M4-Q2XP was fixed"
     assert note["body"] == "The crew finished the work."
     assert note["tag"] == "report-K7M4-Q2XP"
@@ -65,8 +75,6 @@ def test_push_message_shows_a_notification_for_the_tracking_page(page, context, 
         "title": "Actualización de K7M4-Q2XP", "body": "En curso.",
         "url": "https://elsewhere.example/#/track/K7M4-Q2XP", "tracking": "K7M4-Q2XP",
         "kind": "status", "lang": "es"})
-    page.wait_for_function("navigator.serviceWorker.ready.then((r) => r.getNotifications())"
-                           ".then((n) => n.length === 1 && n[0].body === 'En curso.')")
-    [note] = shown(page)
+    [note] = shown_when(page, "n.length === 1 && n[0].body === 'En curso.'")
     assert note["data"]["url"] == f"{live_server}/#/track/K7M4-Q2XP"
     assert note["lang"] == "es"
