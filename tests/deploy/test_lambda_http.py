@@ -3,6 +3,9 @@
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,8 @@ from backend import create_app, lambda_handlers
 from backend.config import Config
 from tests.deploy.conftest import http_event, response_body, response_json
 
-PWA = Path(__file__).resolve().parents[2] / "pwa"
+ROOT = Path(__file__).resolve().parents[2]
+PWA = ROOT / "pwa"
 GRAFFITI = {"service_code": "graffiti-removal", "lat": 34.0537, "lon": -118.2427,
             "description": "Tag on the wall by the bus stop", "attributes": {"surface": "wall"}}
 
@@ -84,6 +88,30 @@ def test_binary_files_go_back_base64_encoded_byte_for_byte(invoke):
     assert response_body(answer) == (PWA / "icons" / "icon-192.png").read_bytes()
     text = invoke(http_event("GET", "/manifest.webmanifest"))
     assert text["isBase64Encoded"] is False and json.loads(text["body"])["name"]
+
+
+COLD_START = """
+import gc, json, sys
+from backend import lambda_handlers
+from tests.deploy.conftest import http_event
+answers = [lambda_handlers.http(http_event("GET", path), None)["statusCode"]
+           for path in ("/healthz", "/readyz")]
+print(json.dumps({"answers": answers, "collecting": gc.isenabled(),
+                  "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_a_cold_start_answers_and_leaves_the_garbage_collector_on(app, database_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_SSM_PARAMETER")}
+    env.update(DATABASE_URL=database_url, FRONTDOOR_DATA_DIR=str(tmp_path),
+               PHOTO_STORAGE="local", AWS_LAMBDA_FUNCTION_NAME="frontdoor-test-api")
+    done = subprocess.run([sys.executable, "-c", COLD_START], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    started = json.loads(done.stdout.splitlines()[-1])
+    assert started["answers"] == [200, 200]
+    # The app was made with the collector off; its objects are frozen, the collector is on.
+    assert started["collecting"] is True
+    assert started["frozen"] > 10_000
 
 
 @pytest.fixture
