@@ -39,7 +39,8 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 def init_app(app: Flask) -> None:
     api = OnDemandDocsApi(app, spec_kwargs={"info": {"description": "Frontdoor: a 311 system."}})
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.document_later(lambda: api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"}))
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(open311_blp)  # its own XML/JSON formats, outside /api/v1
