@@ -1,4 +1,4 @@
-"""The project's Blueprint: flask-smorest's, plus sign-in checks documented once."""
+"""The project's Blueprint: flask-smorest's, plus sign-in checks."""
 
 from functools import wraps
 
@@ -10,10 +10,23 @@ from backend.errors import Forbidden, Unauthorized
 from backend.models import Role, User
 from backend.services import accounts
 
-BEARER = [{"bearerAuth": []}]
-
 
 class Blueprint(flask_smorest.Blueprint):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._routes_to_document: list[tuple] = []
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options) -> None:
+        # flask-smorest deep-copies each view's documentation, schema instances and all, as
+        # the route is added; only the OpenAPI document reads it (see backend.api.docs).
+        self._routes_to_document.append((endpoint, obj, parameters, tags, options))
+
+    def register_views_in_doc(self, *args, **kwargs) -> None:
+        while self._routes_to_document:
+            endpoint, obj, parameters, tags, options = self._routes_to_document.pop(0)
+            super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        super().register_views_in_doc(*args, **kwargs)
+
     def requires_role(self, *roles: Role | str):
         """Only signed-in staff with one of these roles (any staff role if none given)."""
         allowed = {Role(r) for r in roles} or set(Role)
@@ -26,10 +39,6 @@ class Blueprint(flask_smorest.Blueprint):
                     raise Forbidden("forbidden", "Your role may not do this.")
                 return view(*args, **kwargs)
 
-            self.doc(security=BEARER)(guarded)
-            self.alt_response(401, description="Not signed in, or the sign-in expired.")(guarded)
-            self.alt_response(403, description="Signed in, but the role may not do this.")(
-                guarded)
             return guarded
 
         return decorator
