@@ -31,7 +31,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import psycopg
@@ -45,7 +45,7 @@ from backend.geo.distance import bbox_around, haversine_m
 from backend.services import clusters, generator, nearby
 from tests.bench import load
 from tests.bench.serve import DATABASES, Workers, fresh_database, gunicorn, scratch_dir
-from tests.bench.table import print_table
+from tests.bench.table import Report, print_table
 
 CORES = os.cpu_count() or 1
 RADIUS_M = 2000.0
@@ -71,19 +71,6 @@ class Settings:
     api: bool
     connections: int
 
-
-@dataclass
-class Report:
-    rows: list[list] = field(default_factory=list)
-    misses: list[str] = field(default_factory=list)
-
-    def add(self, *row) -> None:
-        self.rows.append(list(row))
-
-    def check(self, ok: bool, what: str) -> str:
-        if not ok:
-            self.misses.append(what)
-        return "ok" if ok else "MISSED"
 
 
 def parse(argv: list[str]) -> Settings:

@@ -23,7 +23,6 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
@@ -38,7 +37,7 @@ from backend.models import RequestZone, Service, ServiceRequest, Zone
 from backend.models.types import utcnow
 from backend.services import generator, metrics, service_levels, zones
 from tests.bench.serve import DATABASES, fresh_database, scratch_dir
-from tests.bench.table import print_table
+from tests.bench.table import Report, print_table
 
 TARGET_METRIC_MS = 500.0
 TARGET_HOTSPOT_S = 2.0
@@ -47,19 +46,6 @@ TARGET_RSS_GROWTH_MB = 50.0
 HOTSPOT_SERVICE = "bulky-items"
 ZONE_KINDS = ("neighbourhood", "district")
 
-
-@dataclass
-class Report:
-    rows: list[list] = field(default_factory=list)
-    misses: list[str] = field(default_factory=list)
-
-    def add(self, *row) -> None:
-        self.rows.append(list(row))
-
-    def check(self, ok: bool, miss: str) -> str:
-        if not ok:
-            self.misses.append(miss)
-        return "ok" if ok else "MISS"
 
 
 def main(argv: list[str]) -> int:
@@ -72,7 +58,7 @@ def main(argv: list[str]) -> int:
         measure_database(kind, args.rows, report)
     print_table(["database", "measure", "filter", "result", "target", ""], report.rows)
     for miss in report.misses:
-        print("MISS:", miss)
+        print(f"MISSED  {miss}")
     return 1 if report.misses else 0
 
 

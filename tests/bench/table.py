@@ -1,6 +1,23 @@
-"""Aligned text tables: numbers right-aligned, text left-aligned."""
+"""Aligned text tables (numbers right-aligned, text left-aligned), and a benchmark's report:
+its rows, and the targets it missed."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Report:
+    rows: list[list] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, *row) -> None:
+        self.rows.append(list(row))
+
+    def check(self, ok: bool, miss: str) -> str:
+        """The verdict column of a row with a target; a miss is remembered for the end."""
+        if not ok:
+            self.misses.append(miss)
+        return "ok" if ok else "MISSED"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
