@@ -25,5 +25,25 @@ export function showProblem(f, problem) {
   markInvalid(f.control, Boolean(problem));
 }
 
+/** A form's error summary, hidden until there is something to say. */
+export function errorSummary() {
+  return el('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
+}
+
+/** Show `content` in the summary and move focus there, so a screen reader reads it out. */
+export function showSummary(summary, content) {
+  summary.replaceChildren(content);
+  summary.hidden = false;
+  summary.focus();
+}
+
+/** True when there are no problems; otherwise the summary counts them. */
+export function passesChecks(summary, problems) {
+  const count = problems.length;
+  summary.hidden = count === 0;
+  if (count) showSummary(summary, text('validation.summary', { count }, 'p'));
+  return count === 0;
+}
+
 export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 export const PHONE = /^[0-9+()\-. ]{0,40}$/;

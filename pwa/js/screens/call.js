@@ -10,7 +10,9 @@ import { addressSearch } from '../address-search.js';
 import { duplicateCards, findDuplicates } from '../duplicates.js';
 import { appConfig } from '../config.js';
 import { el, uniqueId } from '../dom.js';
-import { EMAIL, PHONE, field, showProblem } from '../form-field.js';
+import {
+  EMAIL, PHONE, errorSummary, field, passesChecks, showProblem, showSummary,
+} from '../form-field.js';
 import { errorNode, language, onLanguageChange, t, text } from '../i18n.js';
 import { pinMap } from '../map.js';
 import { questionFields } from '../questions.js';
@@ -98,8 +100,7 @@ export async function render(container) {
   text('call.duplicatesHint', {}, 'p'), duplicateStatus, duplicateList);
 
   // -- send ---------------------------------------------------------------------------------
-  const summary = el('div', { class: 'error-summary', role: 'alert', tabindex: '-1',
-    hidden: true });
+  const summary = errorSummary();
   const sendButton = el('button', { type: 'submit', class: 'button primary send' },
     text('call.send'));
   const form = el('form', { class: 'report', novalidate: true }, where, what, duplicates,
@@ -255,14 +256,7 @@ export async function render(container) {
   form.addEventListener('input', () => { state.key = null; }); // changed: a new report
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const problems = validate();
-    if (problems.length) {
-      summary.replaceChildren(text('validation.summary', { count: problems.length }, 'p'));
-      summary.hidden = false;
-      summary.focus();
-      return;
-    }
-    summary.hidden = true;
+    if (!passesChecks(summary, validate())) return;
     sendButton.disabled = true;
     state.key ??= crypto.randomUUID(); // pressing Send again after a failure is a replay
     try {
@@ -270,9 +264,7 @@ export async function render(container) {
         headers: { 'Idempotency-Key': state.key } });
       showOutcome(made.tracking, 'call.sent');
     } catch (error) {
-      summary.replaceChildren(errorNode(error, 'p'));
-      summary.hidden = false;
-      summary.focus();
+      showSummary(summary, errorNode(error, 'p'));
       if (error instanceof ApiError && error.status === 401) signInAgain();
     } finally {
       sendButton.disabled = false;

@@ -7,7 +7,7 @@ import { cameraInput, previewUrl } from '../camera.js';
 import { appConfig } from '../config.js';
 import { el, uniqueId } from '../dom.js';
 import { duplicateCards, findDuplicates } from '../duplicates.js';
-import { EMAIL, PHONE, field, showProblem } from '../form-field.js';
+import { EMAIL, PHONE, errorSummary, field, passesChecks, showProblem } from '../form-field.js';
 import { locate } from '../geolocation.js';
 import { errorNode, language, onLanguageChange, t, text } from '../i18n.js';
 import { pinMap } from '../map.js';
@@ -80,7 +80,7 @@ export async function render(container) {
     contact.name.node, contact.email.node, contact.phone.node);
 
   // -- send ---------------------------------------------------------------------------------
-  const summary = el('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
+  const summary = errorSummary();
   const sendButton = el('button', { type: 'submit', class: 'button primary send' }, text('report.send'));
   // -- is it one of these? (online only: offline, the resident simply sends) -----------------
   const duplicateList = el('ul', { class: 'cards', id: 'report-duplicates' });
@@ -305,14 +305,7 @@ export async function render(container) {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const problems = validate();
-    if (problems.length) {
-      summary.replaceChildren(text('validation.summary', { count: problems.length }, 'p'));
-      summary.hidden = false;
-      summary.focus();
-      return;
-    }
-    summary.hidden = true;
+    if (!passesChecks(summary, validate())) return;
     sendButton.disabled = true;
     const key = crypto.randomUUID(); // made now: every resend of this report carries it
     const service = state.services.find((s) => s.code === serviceSelect.value);
