@@ -21,24 +21,31 @@ def init_app(app: Flask) -> None:
 
 
 def check_input() -> None:
-    if any(_unstorable(value) for value in request.args.values()):
+    current = request._get_current_object()  # one proxy lookup, not one per attribute
+    if not _PLAIN_QUERY.fullmatch(current.query_string) \
+            and any(_unstorable(value) for value in current.args.values()):
         raise _bad_text()
-    if request.is_json and request.content_length:
-        body = _json_body()
-        if _depth_over(body, MAX_DEPTH):
+    if not current.environ.get("CONTENT_TYPE"):
+        return  # no declared body: neither JSON nor a form to look into
+    if current.is_json and current.content_length:
+        raw, body = _json_body()
+        # Walk the document only where the raw text allows a finding: nesting needs brackets,
+        # and a control character or lone surrogate needs an escape or a control byte.
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth_over(body, MAX_DEPTH):
             raise InvalidInput("json_too_deep",
                                f"The JSON body is nested more than {MAX_DEPTH} levels deep.")
-        if _has_unstorable_text(body):
+        if _ESCAPE_OR_CONTROL.search(raw) and _has_unstorable_text(body):
             raise _bad_text()
-    elif _reads_form() and any(_unstorable(value) for value in request.form.values()):
+    elif _reads_form() and any(_unstorable(value) for value in current.form.values()):
         raise _bad_text()
 
 
-def _json_body():
+def _json_body() -> tuple[bytes, object]:
+    """The raw body and its document (None when it is not JSON)."""
     try:
         raw = request.get_data(cache=True)
         raw.decode("utf-8")
-        return request.get_json(silent=True)
+        return raw, request.get_json(silent=True)
     except UnicodeDecodeError:
         raise InvalidInput("invalid_encoding", "The body is not valid UTF-8.") from None
     except RecursionError:
@@ -68,6 +75,12 @@ def _depth_over(value, limit: int) -> bool:
 # C0 control characters other than tab, newline and carriage return: PostgreSQL refuses NUL,
 # and XML 1.0 (Open311's other format) can carry none of them.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A raw query string of printable ASCII, escapes included only if they stand for printable
+# ASCII, decodes to values free of both: most queries skip parsing here entirely.
+_PLAIN_QUERY = re.compile(rb"(?:[\x20-\x24\x26-\x7e]|%[2-7][0-9A-Fa-f])*")
+# Valid UTF-8 free of backslashes and control bytes parses (as strict JSON, read as UTF-8
+# since it holds no NUL) to strings free of both.
+_ESCAPE_OR_CONTROL = re.compile(rb"[\\\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _unstorable(text: str) -> bool:
