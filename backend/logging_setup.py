@@ -104,21 +104,25 @@ def init_app(app: Flask) -> None:
 
 
 def _start_request() -> None:
-    sent = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = sent if _SAFE_REQUEST_ID.fullmatch(sent) else _gateway_request_id()
-    g.request_id = request_id or uuid.uuid4().hex
-    g.request_id_token = bind_request_id(g.request_id)
+    environ = request.environ
+    sent = environ.get("HTTP_X_REQUEST_ID", "")  # the X-Request-Id header, as WSGI names it
+    request_id = sent if _SAFE_REQUEST_ID.fullmatch(sent) else _gateway_request_id(environ)
+    request_id = request_id or uuid.uuid4().hex
+    context = g._get_current_object()  # one proxy lookup for both
+    context.request_id = request_id
+    context.request_id_token = bind_request_id(request_id)
 
 
-def _gateway_request_id() -> str | None:
-    context = request.environ.get("apig_wsgi.request_context") or {}
+def _gateway_request_id(environ) -> str | None:
+    context = environ.get("apig_wsgi.request_context") or {}
     found = context.get("requestId")
     return found if isinstance(found, str) and _SAFE_REQUEST_ID.fullmatch(found) else None
 
 
 def _echo_request_id(response: Response) -> Response:
-    if "request_id" in g:
-        response.headers[REQUEST_ID_HEADER] = g.request_id
+    request_id = g.get("request_id")
+    if request_id is not None:
+        response.headers.set(REQUEST_ID_HEADER, request_id)
     return response
 
 
