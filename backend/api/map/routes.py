@@ -33,7 +33,7 @@ blp = Blueprint("map", __name__, url_prefix="/api/v1",
 
 @blp.route("/requests/nearby")
 class NearbyRequests(MethodView):
-    @blp.arguments(NearbyArgsSchema, location="query")
+    @blp.arguments(NearbyArgsSchema(), location="query")
     @blp.doc(responses={"200": {"description": "Nearest first.", "content": {
         "application/json": {"schema": NearbyPageSchema}}}})
     def get(self, args):
@@ -53,7 +53,7 @@ class NearbyRequests(MethodView):
 
 @blp.route("/requests/in-box")
 class RequestsInBox(MethodView):
-    @blp.arguments(InBoxArgsSchema, location="query")
+    @blp.arguments(InBoxArgsSchema(), location="query")
     @blp.doc(responses={"200": {"description": "By id.", "content": {
         "application/json": {"schema": InBoxPageSchema}}}})
     def get(self, args):
@@ -69,7 +69,7 @@ class RequestsInBox(MethodView):
 @blp.route("/map/clusters")
 class MapClusters(MethodView):
     @blp.requires_role(Role.DISPATCHER, Role.ADMIN, Role.CREW)
-    @blp.arguments(ClusterArgsSchema, location="query")
+    @blp.arguments(ClusterArgsSchema(), location="query")
     @blp.doc(responses={"200": {"description": "GeoJSON FeatureCollection.", "content": {
         "application/geo+json": {"schema": FeatureCollectionSchema}}}})
     def get(self, args):

@@ -27,7 +27,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,80}$")
 
 @blp.route("")
 class Requests(MethodView):
-    @blp.arguments(ReportCreateSchema)
+    @blp.arguments(ReportCreateSchema())
     @blp.response(201, PublicRequestSchema)
     @blp.alt_response(200, schema=PublicRequestSchema,
                       description="A replay of an earlier submission: the same request.")
@@ -59,7 +59,7 @@ class RequestByTracking(MethodView):
 @blp.route("/<tracking>/status")
 class RequestStatus(MethodView):
     @blp.requires_role(*STAFF)
-    @blp.arguments(StatusChangeSchema)
+    @blp.arguments(StatusChangeSchema())
     @blp.response(200, PublicRequestSchema)
     def post(self, change, tracking):
         """Move a report along its lifecycle; the change joins its timeline."""
