@@ -1,8 +1,8 @@
 """The public view of a request as plain, JSON-ready data: what anyone holding its tracking
 number may see, and never the reporter's contact details.
 
-``by_tracking_number`` is the read residents poll: two queries (the request with its
-service, department and primary; then its public events and visible photos together)
+``by_tracking_number`` is the read residents poll: one statement (the request with its
+service, department and primary, its public events and its visible photos)
 over table columns, with no ORM objects and no marshmallow in the way; together they
 cost more than the queries. ``of_request`` shapes an already loaded request the same way
 (after a submission or a status change). Both give exactly what
@@ -12,8 +12,10 @@ cost more than the queries. ``of_request`` shapes an already loaded request the 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import JSON, bindparam, false, null, select, true, type_coerce, union_all
+from sqlalchemy import bindparam, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from backend.errors import NotFound
@@ -29,39 +31,60 @@ _primary = _request.alias("primary_request")
 _event = Event.__table__
 _media = Media.__table__
 
-_REQUEST = (
-    select(_request.c.id, _request.c.tracking, _service.c.code.label("service_code"),
-           _service.c.name.label("service_name"), _request.c.status, _request.c.priority,
-           _request.c.description, _request.c.lat, _request.c.lon, _request.c.address,
-           _request.c.attributes, _request.c.channel, _request.c.created_at,
-           _request.c.updated_at, _request.c.expected_at, _request.c.closed_at,
-           _primary.c.tracking.label("duplicate_of"),
+_THIS_REQUEST = (select(_request.c.id).where(_request.c.tracking == bindparam("tracking"))
+                 .scalar_subquery())
+_REQUEST_PART, _EVENT_PART, _PHOTO_PART = literal_column("0"), literal_column("1"), \
+    literal_column("2")
+
+# The request, its public events and its visible photos in one statement (one round trip,
+# one execution): a UNION ALL whose rows say which `part` they are. Events and photos reuse
+# the request's columns of a like type; the first part's types read every row.
+_REQUEST_TIMELINE_AND_PHOTOS = union_all(
+    select(_REQUEST_PART.label("part"), _request.c.id, _request.c.tracking,
+           _service.c.code.label("service_code"), _service.c.name.label("service_name"),
+           _request.c.status, _request.c.priority, _request.c.description, _request.c.lat,
+           _request.c.lon, _request.c.address, _request.c.attributes, _request.c.channel,
+           _request.c.created_at, _request.c.updated_at, _request.c.expected_at,
+           _request.c.closed_at, _primary.c.tracking.label("duplicate_of"),
            _department.c.name.label("agency_responsible"), _request.c.supporters)
     .join(_service, _service.c.id == _request.c.service_id)
     .outerjoin(_department, _department.c.id == _request.c.department_id)
     .outerjoin(_primary, _primary.c.id == _request.c.duplicate_of_id)
-    .where(_request.c.tracking == bindparam("tracking")))
+    .where(_request.c.tracking == bindparam("tracking")),
+    # id, kind → tracking, new_status → service_code, note → service_name, created_at
+    select(_EVENT_PART, _event.c.id, _event.c.kind, _event.c.new_status, _event.c.note,
+           *[null()] * 8, _event.c.created_at, *[null()] * 6)
+    .where(_event.c.request_id == _THIS_REQUEST, _event.c.public.is_(True)),
+    # id, kind → tracking, public_id → service_code, variants → attributes
+    select(_PHOTO_PART, _media.c.id, _media.c.kind, _media.c.public_id, *[null()] * 7,
+           _media.c.variants, *[null()] * 8)
+    .where(_media.c.request_id == _THIS_REQUEST, _media.c.hidden.is_(False)),
+).order_by("part", "id")
 
-# Public events and visible photos in one round trip: same columns, told apart by `photo`.
-_TIMELINE_AND_PHOTOS = union_all(
-    select(false().label("photo"), _event.c.id, _event.c.kind, _event.c.created_at,
-           _event.c.new_status, _event.c.note, null().label("public_id"),
-           type_coerce(null(), JSON).label("variants"))
-    .where(_event.c.request_id == bindparam("request_id"), _event.c.public.is_(True)),
-    select(true(), _media.c.id, _media.c.kind, null(), null(), null(),
-           _media.c.public_id, _media.c.variants)
-    .where(_media.c.request_id == bindparam("request_id"), _media.c.hidden.is_(False)),
-).order_by("photo", "id")
+
+class _Event(NamedTuple):
+    kind: str
+    new_status: str | None
+    note: str | None
+    created_at: datetime
+
+
+class _Photo(NamedTuple):
+    kind: str
+    public_id: str
+    variants: dict | None
 
 
 def by_tracking_number(db: Session, tracking: str) -> dict:
     number = normalize_tracking_number(tracking)
-    row = number and db.connection().execute(_REQUEST, {"tracking": number}).first()
-    if not row:
+    rows = number and db.connection().execute(_REQUEST_TIMELINE_AND_PHOTOS,
+                                              {"tracking": number}).all()
+    if not rows or rows[0].part != 0:
         raise NotFound("unknown_request", f"No report has tracking number {tracking!r}.")
-    events, photos = [], []
-    for item in db.connection().execute(_TIMELINE_AND_PHOTOS, {"request_id": row.id}):
-        (photos if item.photo else events).append(item)
+    row = rows[0]
+    events = [_Event(r.tracking, r.service_code, r.service_name, r.created_at)
+              for r in rows if r.part == 1]
+    photos = [_Photo(r.tracking, r.service_code, r.attributes) for r in rows if r.part == 2]
     return _shape(row, row.service_code, row.service_name, row.duplicate_of,
                   row.agency_responsible, events, photos)
 
