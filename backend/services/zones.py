@@ -59,9 +59,14 @@ def zone_index(db: Session) -> tuple[ZoneIndex, dict[int, str]]:
     return found
 
 
+_SIGNATURE = select(func.count(Zone.__table__.c.id), func.max(Zone.__table__.c.id))
+
+
 def _checked_index(db: Session) -> tuple[ZoneIndex, dict[int, str]]:
     key = str(db.get_bind().url)
-    signature = tuple(db.execute(select(func.count(Zone.id), func.max(Zone.id))).one())
+    # Core, on the session's connection: the ORM's per-statement work costs more than the
+    # query, which runs for every submission.
+    signature = tuple(db.connection().execute(_SIGNATURE).one())
     cached = _cache.get(key)
     if cached is None or cached[0] != signature:
         from shapely.geometry import shape
