@@ -1,5 +1,6 @@
 """The project's Blueprint: flask-smorest's, plus sign-in checks."""
 
+import threading
 from functools import wraps
 
 import flask_smorest
@@ -12,6 +13,8 @@ from backend.services import accounts
 
 
 class Blueprint(flask_smorest.Blueprint):
+    _storing_docs = threading.Lock()  # blueprints are shared by every app of the process
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._routes_to_document: list[tuple] = []
@@ -22,9 +25,10 @@ class Blueprint(flask_smorest.Blueprint):
         self._routes_to_document.append((endpoint, obj, parameters, tags, options))
 
     def register_views_in_doc(self, *args, **kwargs) -> None:
-        while self._routes_to_document:
-            endpoint, obj, parameters, tags, options = self._routes_to_document.pop(0)
-            super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        with self._storing_docs:
+            while self._routes_to_document:
+                endpoint, obj, parameters, tags, options = self._routes_to_document.pop(0)
+                super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         super().register_views_in_doc(*args, **kwargs)
 
     def requires_role(self, *roles: Role | str):

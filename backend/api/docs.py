@@ -6,6 +6,7 @@ Routes are registered at once, as usual; the documentation waits until something
 reads ``api.spec`` (the /api/v1/openapi.json view, the docs page, the tests).
 """
 
+import threading
 from collections.abc import Callable
 
 from flask_smorest import Api
@@ -18,19 +19,23 @@ class OnDemandDocsApi(Api):
 
     def __init__(self, *args, **kwargs):
         self._to_document: list[Callable[[], None]] = []
+        self._writing = threading.RLock()  # one thread writes the document, others wait
         self._documenting = True  # flask-smorest's own set-up reads the spec as it goes
         super().__init__(*args, **kwargs)
         self._documenting = False
 
     @property
     def spec(self):
-        if not self._documenting:
-            self._documenting = True  # the work below reads the spec too
-            try:
-                while self._to_document:
-                    self._to_document.pop(0)()
-            finally:
-                self._documenting = False
+        if self._to_document:
+            with self._writing:
+                if not self._documenting:  # the work below reads the spec too
+                    self._documenting = True
+                    try:
+                        while self._to_document:  # taken off once done: others wait
+                            self._to_document[0]()
+                            self._to_document.pop(0)
+                    finally:
+                        self._documenting = False
         return self._spec
 
     @spec.setter
