@@ -15,6 +15,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -24,31 +25,61 @@ def init_app(app: Flask) -> None:
     config = app.config
     config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SECURE=True,
                   SESSION_COOKIE_SAMESITE="Strict")
+    app.session_interface = UnusedSessionInterface()
     if config["PROXY_HOPS"]:
         hops = config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     pwa_policy = pwa_content_security_policy(config)
     docs_policy = docs_content_security_policy(config)
     docs_path = f"{config['OPENAPI_URL_PREFIX'].rstrip('/')}/{config['OPENAPI_SWAGGER_UI_PATH']}"
-    hsts = config["HSTS_SECONDS"]
+    # Built once: every response gets these unless its view set its own.
+    fixed = [("X-Content-Type-Options", "nosniff"),
+             ("Referrer-Policy", "strict-origin-when-cross-origin"),
+             ("X-Frame-Options", "DENY"),
+             ("Cross-Origin-Opener-Policy", "same-origin")]
+    if config["HSTS_SECONDS"]:
+        fixed.append(("Strict-Transport-Security",
+                      f"max-age={config['HSTS_SECONDS']}; includeSubDomains"))
+    defaults = {policy: [(name.lower(), name, value) for name, value in
+                         [("Content-Security-Policy", policy), *fixed]]
+                for policy in (API_POLICY, pwa_policy, docs_policy)}
 
     @app.after_request
     def safe_headers(response: Response) -> Response:
         headers = response.headers
-        if request.path == docs_path:
+        present = set()
+        mimetype = None
+        for name, value in headers:  # a plain walk: Headers' own lookups cost far more
+            lowered = name.lower()
+            present.add(lowered)
+            if lowered == "content-type" and mimetype is None:
+                mimetype = value.partition(";")[0].strip()
+        current = request._get_current_object()
+        if current.path == docs_path:
             policy = docs_policy
-        elif response.mimetype == "text/html" or request.blueprint == "web":
+        elif mimetype == "text/html" or current.blueprint == "web":
             policy = pwa_policy
         else:
             policy = API_POLICY
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if hsts:
-            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        for lowered, name, value in defaults[policy]:
+            if lowered not in present:
+                headers.add(name, value)
         return response
+
+
+class UnusedSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, skipped while nothing uses it: the app keeps no state
+    in cookies, so a request without cookies gets an empty session without building
+    the signer, and an empty session nobody touched is not saved (nothing to send)."""
+
+    def open_session(self, app, request):
+        if "HTTP_COOKIE" not in request.environ and app.secret_key:
+            return self.session_class()  # no cookies at all: nothing to read or verify
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
 
 
 def pwa_content_security_policy(config) -> str:
