@@ -4,6 +4,7 @@ repeat even on a busy machine, unlike wall-clock throughput.
 
     python -m tests.bench.profile_requests get --database postgresql -n 300
     python -m tests.bench.profile_requests submit --url sqlite:////tmp/demo.db --sql
+    python -m tests.bench.profile_requests nearby --hooks  # calls by hook, view, Flask
 
 Scenarios: ``get`` (a request by tracking number), ``submit`` (a report, no photo, a new
 Idempotency-Key each time), ``nearby`` (50 open requests within 2 km), ``minimal`` (the
@@ -19,6 +20,7 @@ import io
 import os
 import pstats
 import random
+import sys
 import time
 import uuid
 from collections import Counter
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=30, help="functions listed")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    parser.add_argument("--hooks", action="store_true",
+                        help="calls per request by request hook, view and Flask's own steps")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         url = args.url
@@ -92,6 +96,56 @@ def profile(args, url: str | None, data_dir) -> None:
     print(f"  {stats.total_calls / args.n:,.0f} Python function calls per request")
     stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
+    if args.hooks:
+        print_calls_by_part(client.application, send, args.n)
+
+
+# Flask's own steps, named by the function that runs them; the app's hooks are added.
+FLASK_PARTS = {
+    "FlaskClient.open": "test client (not the app)",
+    "Flask.wsgi_app": "Flask: routing, request and response objects",
+    "RequestContext.push": "Flask: request context push",
+    "RequestContext.pop": "Flask: request context pop",
+    "Flask.preprocess_request": "Flask: before-request dispatch",
+    "Flask.process_response": "Flask: after-request dispatch",
+    "Flask.dispatch_request": "view",
+    "jsonify": "jsonify",
+    "Flask.make_response": "make_response",
+}
+
+
+def print_calls_by_part(app, send, n: int) -> None:
+    """Each call (Python or C) counted once, for the innermost part on the stack."""
+    parts = dict(FLASK_PARTS)
+    hooks = [*app.before_request_funcs.values(), *app.after_request_funcs.values(),
+             *app.teardown_request_funcs.values(), app.teardown_appcontext_funcs]
+    for hook in (h for group in hooks for h in group):
+        hook = getattr(hook, "__func__", hook)
+        parts[hook.__qualname__] = f"hook {hook.__module__}.{hook.__name__}"
+    interface = type(app.session_interface).__name__
+    parts[f"{interface}.open_session"] = parts[f"{interface}.save_session"] = "cookie session"
+    counts: Counter = Counter()
+
+    def count(frame, event, _arg) -> None:
+        if event not in ("call", "c_call"):
+            return
+        while frame is not None:
+            part = parts.get(frame.f_code.co_qualname)
+            if part:
+                counts[part] += 1
+                return
+            frame = frame.f_back
+        counts["outside"] += 1
+
+    sys.setprofile(count)
+    try:
+        for _ in range(n):
+            send()
+    finally:
+        sys.setprofile(None)
+    print(f"calls per request by part ({sum(counts.values()) / n:,.0f} in all):")
+    for part, calls in counts.most_common():
+        print(f"  {calls / n:8.1f}  {part}")
 
 
 def make_client(scenario: str, url: str | None, data_dir):
