@@ -13,13 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, literal_column, null, select, union_all
+from sqlalchemy import (
+    DateTime,
+    String,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from backend.errors import NotFound
 from backend.models import Department, Event, Media, Service, ServiceRequest, Status
+from backend.models.types import UTCDateTime
 from backend.services.lifecycle import STATUS_NOTES
 from backend.services.photos import variant_urls
 from backend.services.tracking import normalize_tracking_number
@@ -30,6 +41,13 @@ _department = Department.__table__
 _primary = _request.alias("primary_request")
 _event = Event.__table__
 _media = Media.__table__
+
+def _as_stored(*columns) -> list:
+    """Enums as their string values and times as naive UTC, as stored: without the per-row
+    conversions of their column types (``_shape`` takes either form)."""
+    return [type_coerce(c, DateTime if isinstance(c.type, UTCDateTime) else String).label(c.name)
+            for c in columns]
+
 
 _THIS_REQUEST = (select(_request.c.id).where(_request.c.tracking == bindparam("tracking"))
                  .scalar_subquery())
@@ -42,10 +60,11 @@ _REQUEST_PART, _EVENT_PART, _PHOTO_PART = literal_column("0"), literal_column("1
 _REQUEST_TIMELINE_AND_PHOTOS = union_all(
     select(_REQUEST_PART.label("part"), _request.c.id, _request.c.tracking,
            _service.c.code.label("service_code"), _service.c.name.label("service_name"),
-           _request.c.status, _request.c.priority, _request.c.description, _request.c.lat,
-           _request.c.lon, _request.c.address, _request.c.attributes, _request.c.channel,
-           _request.c.created_at, _request.c.updated_at, _request.c.expected_at,
-           _request.c.closed_at, _primary.c.tracking.label("duplicate_of"),
+           *_as_stored(_request.c.status, _request.c.priority), _request.c.description,
+           _request.c.lat, _request.c.lon, _request.c.address, _request.c.attributes,
+           *_as_stored(_request.c.channel, _request.c.created_at, _request.c.updated_at,
+                       _request.c.expected_at, _request.c.closed_at),
+           _primary.c.tracking.label("duplicate_of"),
            _department.c.name.label("agency_responsible"), _request.c.supporters)
     .join(_service, _service.c.id == _request.c.service_id)
     .outerjoin(_department, _department.c.id == _request.c.department_id)
@@ -130,7 +149,10 @@ def _shape(r, service_code: str, service_name: str, duplicate_of: str | None,
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    """ISO 8601 with the zone: a time read without one is UTC, as every time is stored."""
+    if value is None:
+        return None
+    return value.isoformat() if value.tzinfo else value.isoformat() + "+00:00"
 
 
 def _text(value) -> str | None:
@@ -142,4 +164,5 @@ def _number(value) -> float | None:
 
 
 def _value(member) -> str | None:
-    return member.value if member is not None else None
+    """An enum member's value; a value read as a plain string is already that."""
+    return member.value if isinstance(member, Enum) else member
