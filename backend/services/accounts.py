@@ -5,8 +5,6 @@ import secrets
 from datetime import timedelta
 from functools import cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, contains_eager
 
@@ -14,15 +12,23 @@ from backend.errors import Conflict, InvalidInput, Unauthorized
 from backend.models import AuthToken, Crew, Role, User
 from backend.models.types import utcnow
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 IP_CHARS, USER_AGENT_CHARS = 45, 300  # the columns' sizes
+
+
+@cache
+def _hasher():
+    """argon2id with the library's current recommended cost; imported on first use, as
+    most requests (and every cold start) never hash a password."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @cache
 def _dummy_hash() -> str:
     """Verified when the username is unknown, so both failures take the same time.
     Made on first sign-in, not at import: hashing costs tens of ms of every cold start."""
-    return _hasher.hash("not-a-real-password")
+    return _hasher().hash("not-a-real-password")
 
 
 def create_user(db: Session, *, username: str, password: str, role: Role | str,
@@ -31,7 +37,7 @@ def create_user(db: Session, *, username: str, password: str, role: Role | str,
         raise InvalidInput("weak_password", "Passwords need at least 8 characters.")
     if db.scalar(select(User.id).where(User.username == username)):
         raise Conflict("user_exists", f"A user named {username!r} already exists.")
-    user = User(username=username, password_hash=_hasher.hash(password), role=Role(role),
+    user = User(username=username, password_hash=_hasher().hash(password), role=Role(role),
                 display_name=display_name or username)
     if crew:
         user.crew = db.scalar(select(Crew).where(Crew.name == crew)) or Crew(name=crew)
@@ -45,8 +51,10 @@ def sign_in(db: Session, *, username: str, password: str, hours: int, ip: str = 
     """Check the password and hand out a new token (returned once, stored hashed), noting
     where the sign-in came from."""
     user = db.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+        _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         user = None
     if user is None:

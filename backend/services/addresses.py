@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -229,6 +228,8 @@ class StreetIndex:
         return matches or set()
 
     def _similar(self, words: list[str], limit: int) -> list[tuple[int, float]]:
+        from rapidfuzz import fuzz, process  # only address search needs it: off the cold start
+
         query = _core(" ".join(words))
         whole = process.extract(query, self._cores, scorer=fuzz.ratio, limit=limit * 4,
                                 score_cutoff=FUZZY_CUTOFF)

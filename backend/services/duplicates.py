@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz, utils
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -171,6 +170,8 @@ def _closest_photo(phash: str, photos: list[Any]) -> int | None:
 def _text_similarity(a: str, b: str) -> float | None:
     if not a or not b:
         return None
+    from rapidfuzz import fuzz, utils  # imported on first use: off the cold start
+
     return round(fuzz.token_set_ratio(a, b, processor=utils.default_process) / 100, 3)
 
 
