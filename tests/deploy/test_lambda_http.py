@@ -104,7 +104,8 @@ print(json.dumps({"answers": answers, "collecting": gc.isenabled(),
 """
 
 
-def test_a_cold_start_answers_lightly_and_leaves_the_garbage_collector_on(app, database_url, tmp_path):
+def test_a_cold_start_answers_lightly_and_leaves_the_garbage_collector_on(app, database_url,
+                                                                        tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.endswith("_SSM_PARAMETER")}
     env.update(DATABASE_URL=database_url, FRONTDOOR_DATA_DIR=str(tmp_path),
                PHOTO_STORAGE="local", AWS_LAMBDA_FUNCTION_NAME="frontdoor-test-api")
