@@ -75,3 +75,15 @@ def sign_in(page, username: str, next_screen: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORDS[username])
     page.get_by_role("button", name="Sign in").click()
+
+
+def open_dispatch(page, zoom: int = 16) -> None:
+    """The dispatch screen drawn at city hall at that zoom, after signing in."""
+    sign_in(page, "dispatcher", "dispatch")
+    heading = page.get_by_role("heading", name="Dispatch", exact=True)
+    heading.wait_for()
+    first_screen = heading.element_handle()
+    page.goto(f"/#/dispatch/{CITY_HALL['latitude']}/{CITY_HALL['longitude']}/{zoom}")
+    # The router draws the screen afresh for the new place: until the first one is gone,
+    # its lists (filled for the default place) would answer the test's questions.
+    first_screen.wait_for_element_state("hidden")

@@ -6,8 +6,9 @@ import math
 import pytest
 
 from backend.models import WorkStatus
+from tests.browser import field_work
 from tests.browser.conftest import CITY_HALL, screenshot, serious_accessibility_violations
-from tests.browser.field_work import api, current, make_work, offset, sign_in, token_of
+from tests.browser.field_work import api, current, make_work, offset, token_of
 
 pytestmark = pytest.mark.browser
 ZOOM = 16  # about 2 m per pixel at this latitude
@@ -18,9 +19,7 @@ def metres_per_pixel(zoom=ZOOM) -> float:
 
 
 def open_dispatch(page):
-    sign_in(page, "dispatcher", "dispatch")
-    page.get_by_role("heading", name="Dispatch", exact=True).wait_for()
-    page.goto(f"/#/dispatch/{CITY_HALL['latitude']}/{CITY_HALL['longitude']}/{ZOOM}")
+    field_work.open_dispatch(page, ZOOM)
     page.locator("#dispatch-map path.work-order").first.wait_for()
 
 

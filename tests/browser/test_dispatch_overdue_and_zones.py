@@ -9,17 +9,11 @@ from sqlalchemy import select
 from backend.models import RequestZone, Service, ServiceRequest, WorkStatus, Zone
 from backend.services import zones
 from backend.services.tracking import unused_tracking_numbers
-from tests.browser.conftest import CITY_HALL, screenshot, serious_accessibility_violations
-from tests.browser.field_work import current, make_work, offset, sign_in
+from tests.browser.conftest import screenshot, serious_accessibility_violations
+from tests.browser.field_work import current, make_work, offset, open_dispatch
 
 pytestmark = pytest.mark.browser
 DOWNTOWN = "DOWNTOWN LOS ANGELES"
-
-
-def open_dispatch(page, zoom=16):
-    sign_in(page, "dispatcher", "dispatch")
-    page.get_by_role("heading", name="Dispatch", exact=True).wait_for()
-    page.goto(f"/#/dispatch/{CITY_HALL['latitude']}/{CITY_HALL['longitude']}/{zoom}")
 
 
 def markers(page) -> int:
