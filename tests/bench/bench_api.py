@@ -61,7 +61,7 @@ def parse(argv: list[str]) -> Settings:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--connections", type=int, default=8 * CORES)
-    parser.add_argument("--workers", type=int, default=CORES + 1, help="gunicorn processes")
+    parser.add_argument("--workers", type=int, default=CORES, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per process")
     parser.add_argument("--databases", default=",".join(DATABASES))
     args = parser.parse_args(argv)

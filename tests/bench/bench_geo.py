@@ -334,7 +334,7 @@ def measure_clusters(engine, kind: str, report: Report, repeats: int = 15) -> No
 def measure_api(kind: str, url: str, data_dir, points, settings: Settings,
                 report: Report) -> None:
     load.ensure_wrk()
-    workers = Workers(CORES + 1, 4)
+    workers = Workers(CORES, 4)
     nearby_paths = [f"/api/v1/requests/nearby?lat={lat:.6f}&lon={lon:.6f}&radius=2000&limit=50"
                     for lon, lat in points[:1000]]
     duplicate_paths = [f"/api/v1/requests/duplicates?lat={lat:.6f}&lon={lon:.6f}"

@@ -34,7 +34,7 @@ def parse(argv: list[str]) -> tuple[Settings, list[str], bool]:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--residents", type=int, default=12)
     parser.add_argument("--crew-threads", type=int, default=2, help="per crew account")
-    parser.add_argument("--workers", type=int, default=CORES + 1, help="gunicorn processes")
+    parser.add_argument("--workers", type=int, default=CORES, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per process")
     parser.add_argument("--databases", default=",".join(DATABASES))
     parser.add_argument("--no-faults", action="store_true", help="skip the fault runs")
