@@ -627,7 +627,8 @@ def _service_hotspots(db: Session, f: Filters, params: HotspotParams) -> list[di
                                               f"{MAX_HOTSPOT_POINTS} requests to cluster.")
     if not rows:
         return []
-    data = np.array(rows, dtype=np.float64)
+    # Plain tuples: numpy would probe every Row for the array protocols, at ~5 µs a row.
+    data = np.array([tuple(r) for r in rows], dtype=np.float64)
     ids, lon, lat = data[:, 0].astype(np.int64), data[:, 1], data[:, 2]
     labels = find_hotspots(lon, lat, params.radius_m, params.min_count)
     members = labels >= 0
