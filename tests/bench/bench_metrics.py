@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import time
@@ -54,9 +55,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--databases", default=",".join(DATABASES))
     args = parser.parse_args(argv)
     report = Report()
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start",
+          flush=True)
     for kind in args.databases.split(","):
         measure_database(kind, args.rows, report)
     print_table(["database", "measure", "filter", "result", "target", ""], report.rows)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     for miss in report.misses:
         print(f"MISSED  {miss}")
     return 1 if report.misses else 0
