@@ -103,6 +103,7 @@ def fill(session: Session, kind: str, rows: int, report: Report) -> None:
     timed(f"generate {rows:,} requests", lambda: generate(session, rows))
     timed("attach neighbourhoods and districts", lambda: attach_zones(session))
     timed("expected dates (sla backfill)", lambda: service_levels.backfill_expected(session))
+    timed("work orders and reopenings", lambda: add_work_history(session))
     with session.get_bind().connect().execution_options(
             isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE" if kind == "sqlite" else "VACUUM ANALYZE"))
@@ -141,6 +142,26 @@ def attach_zones(session: Session) -> None:
                     copy.write_row(pair)
         session.commit()
         last = batch[-1].id
+
+
+def add_work_history(session: Session) -> None:
+    """What first-time fix and the reopen rate read: a completed work order for every
+    request done, a second visit for one in ten (and a cancelled order, which does not count,
+    for another one in ten); a "reopened" event for every request reopened now and for one
+    in twenty of those done (reopened, then done again)."""
+    done = "status IN ('resolved', 'closed')"
+    order = ("INSERT INTO work_order (request_id, service_id, kind, status, priority, "
+             "instructions, notes, reason, created_at, updated_at, closed_at, version) "
+             "SELECT id, service_id, 'repair', '{status}', priority, '', '', '', created_at, "
+             "closed_at, closed_at, 1 FROM service_request WHERE {where}")
+    session.execute(text(order.format(status="completed", where=done)))
+    session.execute(text(order.format(status="completed", where=f"{done} AND id % 10 = 0")))
+    session.execute(text(order.format(status="cancelled", where=f"{done} AND id % 10 = 1")))
+    session.execute(text(
+        "INSERT INTO event (request_id, kind, old_status, new_status, note, public, data, "
+        "created_at) SELECT id, 'status', 'resolved', 'reopened', '', true, "
+        "CAST('{}' AS JSON), created_at FROM service_request "
+        f"WHERE status = 'reopened' OR ({done} AND id % 20 = 0)"))
 
 
 # -- metrics ---------------------------------------------------------------------------
