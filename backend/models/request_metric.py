@@ -4,9 +4,10 @@ every zone it lies in.
 One row per (request, scope): ``zone_id`` 0 for the whole city (every request has that
 row), otherwise one of the request's zones (``request_zone``). The row copies the request's
 period, filter and closing columns and adds ``close_seconds`` (creation to closing, for
-requests whose work was done). Database triggers keep it in step with ``service_request``
-and ``request_zone`` in the same transaction (migration ``0011_request_metric``); no code
-writes it.
+requests whose work was done), and the request's work orders and reopening (first-time fix
+and the reopen rate). Database triggers keep it in step with ``service_request``,
+``request_zone``, ``work_order`` and ``event`` in the same transaction (migrations
+``0011_request_metric`` and ``0014_request_metric_work``); no code writes it.
 
 Why it exists: a neighbourhood breakdown over a year would otherwise join a million requests
 to two million zone rows, and every median would sort its durations. Here each scope's rows
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base
@@ -45,18 +46,23 @@ class RequestMetric(Base):
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the work was done (resolved or closed, with a closing time).
     close_seconds: Mapped[float | None] = mapped_column(Float)
+    # The request's work orders not cancelled, and whether it was ever reopened (a status
+    # event to "reopened"): first-time fix and the reopen rate (migration 0014).
+    work_orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 _m = RequestMetric.__table__.c
 _FILTERS = (_m.service_id, _m.channel)
 _FIGURES = (_m.status, _m.closed_at, _m.expected_at)
-# request_id last: reopened requests are looked up by it, still inside the index.
+_WORK = (_m.work_orders, _m.reopened)
+# request_id last: requests are looked up by it, still inside the index.
 Index("ix_request_metric_period", _m.zone_id, _m.created_at, *_FILTERS, *_FIGURES,
-      _m.close_seconds, _m.request_id)
+      _m.close_seconds, *_WORK, _m.request_id)
 Index("ix_request_metric_close", _m.zone_id, _m.close_seconds, _m.created_at, *_FILTERS,
-      *_FIGURES, _m.request_id)
+      *_FIGURES, *_WORK, _m.request_id)
 Index("ix_request_metric_service_close", _m.zone_id, _m.service_id, _m.close_seconds,
-      _m.created_at, _m.channel, *_FIGURES, _m.request_id)
+      _m.created_at, _m.channel, *_FIGURES, *_WORK, _m.request_id)
 
 
 class MetricHour(Base):

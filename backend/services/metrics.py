@@ -22,8 +22,8 @@ Definitions (what the numbers mean):
 - *Repeat problems*: see ``hotspots``.
 
 The numbers are read from ``request_metric`` (backend/models/request_metric.py), which the
-database keeps equal to the requests and their zones; hotspots, first-time fix and exports
-read the requests themselves.
+database keeps equal to the requests, their zones, work orders and reopenings; hotspots and
+exports read the requests themselves.
 """
 
 from __future__ import annotations
@@ -39,8 +39,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     and_,
-    case,
-    exists,
     func,
     literal,
     literal_column,
@@ -55,7 +53,6 @@ from backend.errors import InvalidInput
 from backend.models import (
     EVERYWHERE,
     Channel,
-    Event,
     MetricHour,
     RequestMetric,
     RequestZone,
@@ -63,8 +60,6 @@ from backend.models import (
     ServiceRequest,
     Status,
     WorkCalendar,
-    WorkOrder,
-    WorkStatus,
     Zone,
 )
 from backend.models.types import utcnow
@@ -78,6 +73,7 @@ GROUPS = ("service", "channel", *ZONE_GROUPS)
 CLOSED = "closed"
 PERCENTILES = "percentiles"
 EVER_CLOSED = "ever_closed"
+FIXED_WITH_WORK = "fixed_with_work"
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
 MAX_HOTSPOT_POINTS = 2_000_000
@@ -231,9 +227,9 @@ def _zones_of_kind(db: Session, kind: str) -> list[int]:
 def summary(db: Session, f: Filters, *, now: datetime | None = None) -> dict:
     """Every headline number for the filtered requests."""
     found = _one_pass(db, f, [*_volume_measures(now or utcnow()), *_close_measures(db),
-                              *_reopen_measures()])[None]
+                              *_reopen_measures(), *_fix_measures()])[None]
     return {**_counts_of(found), **_close_stats_of(found),
-            "reopen_rate": _reopen_rate_of(found), "first_time_fix": first_time_fix(db, f)}
+            "reopen_rate": _reopen_rate_of(found), "first_time_fix": _first_time_fix_of(found)}
 
 
 def counts(db: Session, f: Filters, *, now: datetime | None = None) -> dict:
@@ -272,10 +268,8 @@ def _one_pass(db: Session, f: Filters, measures: list, *, by: str | None = None,
     names = {name for name, _ in measures}
     rows = rows_for(db, f, by)
     key = rows.key if rows.key is not None else literal(rows.constant)
-    columns = [M.status, M.closed_at, M.expected_at, M.close_seconds, key.label("key")]
-    if EVER_CLOSED in names:  # a hashed subquery: no per-row probe of the events
-        columns.append(M.request_id.in_(select(Event.request_id).where(
-            Event.new_status == Status.REOPENED.value)).label("reopened"))
+    columns = [M.status, M.closed_at, M.expected_at, M.close_seconds, M.work_orders,
+               M.reopened, key.label("key")]
     inner = select(*columns).select_from(rows.source).where(*rows.where)
     if done_only:
         inner = inner.where(M.close_seconds.is_not(None))
@@ -323,6 +317,15 @@ def _reopen_measures() -> list:
             ("reopened", lambda c: func.count().filter(c.reopened))]
 
 
+def _fix_measures() -> list:
+    def fixed_with_work(c):
+        return and_(c.status.in_(CLOSED_VALUES), c.work_orders > 0)
+
+    return [(FIXED_WITH_WORK, lambda c: func.count().filter(fixed_with_work(c))),
+            ("first_time", lambda c: func.count().filter(fixed_with_work(c),
+                                                         c.work_orders == 1, ~c.reopened))]
+
+
 def _counts_of(found: dict) -> dict:
     return {"volume": found["volume"], "open": found["open"], "overdue": found["overdue"]}
 
@@ -336,6 +339,11 @@ def _close_stats_of(found: dict) -> dict:
     return {"closed": n, "median_hours": _hours(median), "p90_hours": _hours(p90),
             "with_target": with_target, "within_target": on_time,
             "within_target_share": round(on_time / with_target, 4) if with_target else None}
+
+
+def _first_time_fix_of(found: dict) -> float | None:
+    fixed = found[FIXED_WITH_WORK]
+    return round(found["first_time"] / fixed, 4) if fixed else None
 
 
 def _reopen_rate_of(found: dict) -> float | None:
@@ -377,18 +385,7 @@ def _hours(seconds: float | None) -> float | None:
 
 
 def first_time_fix(db: Session, f: Filters) -> float | None:
-    w = WorkOrder.__table__.c
-    orders = (select(w.request_id, func.count().label("n")).where(
-        w.status != WorkStatus.CANCELLED.value).group_by(w.request_id).subquery())
-    reopened = exists().where(Event.request_id == R.id,
-                              Event.new_status == Status.REOPENED.value)
-    statement = (select(func.count(), func.count(case((and_(orders.c.n == 1, ~reopened),
-                                                       1))))
-                 .select_from(ServiceRequest.__table__.join(orders,
-                                                            orders.c.request_id == R.id))
-                 .where(*conditions(f), R.status.in_(CLOSED_VALUES)))
-    fixed_with_work, first_time = db.execute(statement).one()
-    return round(first_time / fixed_with_work, 4) if fixed_with_work else None
+    return _first_time_fix_of(_one_pass(db, f, _fix_measures(), ordered=False)[None])
 
 
 # -- over time -----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """request_metric and metric_hour, the tables the metrics read, kept by database triggers:
-checked against their definition over service_request and request_zone after every kind of
-write (reports through the API, status changes, reopening, a new priority, direct edits,
-deletion, zone rows added and removed, a zone deleted, bulk COPY/executemany loads and batch
-updates), and the metrics read from them against the same numbers computed here from the
-raw rows."""
+checked against their definition over service_request, request_zone, work_order and event
+after every kind of write (reports through the API, status changes, reopening, a new
+priority, direct edits, work orders added, cancelled, moved and removed, reopen events added
+and removed, deletion, zone rows added and removed, a zone deleted, bulk COPY/executemany
+loads and batch updates), and the metrics read from them against the same numbers computed
+here from the raw rows."""
 
 import json
 import statistics
@@ -24,6 +25,8 @@ from backend.models import (
     RequestZone,
     ServiceRequest,
     Status,
+    WorkOrder,
+    WorkStatus,
     Zone,
 )
 from backend.services import generator, lifecycle, metrics, service_levels
@@ -41,6 +44,10 @@ REPORTS = [{"service_code": "bulky-items", "attributes": {"items": ["furniture"]
 def definition(session) -> dict:
     """(request, zone) → the row request_metric must hold, from the raw tables."""
     requests = {r.id: r for r in session.scalars(select(ServiceRequest))}
+    work = Counter(w.request_id for w in session.scalars(select(WorkOrder))
+                   if w.status != WorkStatus.CANCELLED)
+    reopened = set(session.scalars(select(Event.request_id).where(
+        Event.new_status == Status.REOPENED.value)))
     scopes = [(i, EVERYWHERE) for i in requests]
     scopes += [(z.request_id, z.zone_id) for z in session.scalars(select(RequestZone))]
     found = {}
@@ -48,14 +55,16 @@ def definition(session) -> dict:
         r = requests[request_id]
         done = r.status in DONE and r.closed_at is not None
         found[request_id, zone_id] = (
-            r.created_at, r.service_id, r.channel.value, r.status.value, r.closed_at,
-            r.expected_at, (r.closed_at - r.created_at).total_seconds() if done else None)
+            r.created_at, r.service_id, r.channel.value, r.status.value,
+            work[request_id], request_id in reopened, r.closed_at, r.expected_at,
+            (r.closed_at - r.created_at).total_seconds() if done else None)
     return found
 
 
 def stored(session) -> dict:
     return {(m.request_id, m.zone_id): (m.created_at, m.service_id, m.channel, m.status,
-                                        m.closed_at, m.expected_at, m.close_seconds)
+                                        m.work_orders, m.reopened, m.closed_at,
+                                        m.expected_at, m.close_seconds)
             for m in session.scalars(select(RequestMetric))}
 
 
@@ -118,12 +127,31 @@ def test_every_kind_of_write_keeps_it_in_step(client, auth, db_session, reported
     first.closed_at = first.created_at + timedelta(hours=7)
     assert_in_step(db_session)
 
+    orders = [WorkOrder(request_id=r.id, service_id=r.service_id, status=status)
+              for r, status in ((first, WorkStatus.COMPLETED), (first, WorkStatus.ASSIGNED),
+                                (second, WorkStatus.CANCELLED), (fourth, WorkStatus.ASSIGNED),
+                                (fifth, WorkStatus.COMPLETED))]
+    db_session.add_all(orders)
+    assert_in_step(db_session)
+    orders[1].status = WorkStatus.CANCELLED  # no longer counts
+    orders[2].status = WorkStatus.ASSIGNED  # counts again
+    orders[3].status = WorkStatus.IN_PROGRESS  # still counts: nothing to change
+    orders[0].request_id = fourth.id  # moved to another request
+    assert_in_step(db_session)
+    db_session.delete(orders[3])
+    db_session.add(Event(request_id=fourth.id, kind="status", old_status="resolved",
+                         new_status="reopened"))
+    assert_in_step(db_session)
+    db_session.execute(delete(Event).where(Event.request_id == second.id,
+                                           Event.new_status == "reopened"))
+    assert_in_step(db_session)
+
     db_session.execute(delete(ServiceRequest).where(ServiceRequest.id == fifth.id))
     assert_in_step(db_session)
 
     db_session.execute(delete(RequestZone).where(RequestZone.request_id == first.id))
     assert_in_step(db_session)
-    db_session.add_all(RequestZone(request_id=r.id, zone_id=z) for r in (first, second)
+    db_session.add_all(RequestZone(request_id=r.id, zone_id=z) for r in (first, fourth)
                        for z in db_session.scalars(select(Zone.id).where(
                            Zone.kind == "district").order_by(Zone.id).limit(2)))
     assert_in_step(db_session)
@@ -164,14 +192,17 @@ def test_bulk_loads_and_batch_updates_keep_it_in_step(client, db_session):
 
 # -- the numbers, read from request_metric and computed here from the raw rows --------------
 
-def raw_numbers(requests, reopened_ids, now) -> dict:
-    """What the metrics module's definitions give, straight from the request rows."""
+def raw_numbers(requests, reopened_ids, now, work: Counter | None = None) -> dict:
+    """What the metrics module's definitions give, straight from the request rows (and,
+    given each request's work orders not cancelled, first-time fix)."""
     done = sorted((r.closed_at - r.created_at).total_seconds() for r in requests
                   if r.status in DONE and r.closed_at is not None)
     targets = [r for r in requests if r.status in DONE and r.closed_at is not None
                and r.expected_at is not None]
     ever_closed = [r for r in requests if r.status in DONE or r.id in reopened_ids]
-    return {
+    found = {} if work is None else {"first_time_fix": first_time_fix(requests, reopened_ids,
+                                                                      work)}
+    return found | {
         "volume": len(requests),
         "open": sum(r.closed_at is None for r in requests),
         "overdue": sum(r.closed_at is None and r.expected_at is not None
@@ -184,6 +215,12 @@ def raw_numbers(requests, reopened_ids, now) -> dict:
         "reopen_rate": (round(sum(r.id in reopened_ids for r in ever_closed)
                               / len(ever_closed), 4) if ever_closed else None),
     }
+
+
+def first_time_fix(requests, reopened_ids, work: Counter) -> float | None:
+    fixed = [r for r in requests if r.status in DONE and work[r.id]]
+    first = sum(work[r.id] == 1 and r.id not in reopened_ids for r in fixed)
+    return round(first / len(fixed), 4) if fixed else None
 
 
 def raw_daily(requests, since, until, zone) -> list[tuple]:
@@ -236,6 +273,12 @@ def busy_city(client, db_session):  # client: its teardown empties the tables
     for request in requests[40:80]:
         if request.status is Status.RESOLVED:
             lifecycle.move(db_session, request, Status.REOPENED)
+    done = [r for r in requests if r.status in DONE]
+    db_session.add_all(WorkOrder(request_id=r.id, service_id=r.service_id, status=status)
+                       for k, r in enumerate(done[:90])
+                       for status in [WorkStatus.COMPLETED]
+                       + [WorkStatus.COMPLETED] * (k % 4 == 0)
+                       + [WorkStatus.CANCELLED] * (k % 5 == 0))
     db_session.flush()
     db_session.execute(delete(ServiceRequest).where(ServiceRequest.id == requests[-1].id))
     db_session.commit()
@@ -251,14 +294,19 @@ def test_the_numbers_match_the_raw_rows(db_session, busy_city):
         zones.setdefault(row.request_id, set()).add(row.zone_id)
     reopened = set(db_session.scalars(select(Event.request_id).where(
         Event.new_status == Status.REOPENED.value)))
+    work = Counter(w.request_id for w in db_session.scalars(select(WorkOrder))
+                   if w.status != WorkStatus.CANCELLED)
     assert reopened and any(r.closed_at is None for r in requests)
+    assert any(n == 1 for n in work.values()) and any(n > 1 for n in work.values())
     since, until = now - timedelta(days=10), now
     period = [r for r in requests if since <= r.created_at < until]
 
     def check(f, chosen):
         summary = metrics.summary(db_session, f, now=now)
-        expected = raw_numbers(chosen, reopened, now)
+        expected = raw_numbers(chosen, reopened, now, work)
+        assert expected["first_time_fix"] is not None
         assert {k: summary[k] for k in expected} == expected
+        assert metrics.first_time_fix(db_session, f) == expected["first_time_fix"]
         db_session.rollback()
 
     check(metrics.Filters(since=since, until=until), period)
