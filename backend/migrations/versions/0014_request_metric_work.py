@@ -107,10 +107,6 @@ def _pg_recount(figure: str, count, requests: str) -> str:
             f"WHERE m.request_id = c.request_id AND m.{figure} IS DISTINCT FROM c.figure;")
 
 
-def _touched(rows: str, condition: str) -> str:
-    return f"SELECT request_id FROM {rows} WHERE {condition.format(rows)}"
-
-
 def _both(condition: str) -> str:
     """Requests of updated rows whose old or new side matters (a change of either kind)."""
     return (f"SELECT o.request_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
@@ -121,33 +117,27 @@ def _both(condition: str) -> str:
             f"OR o.request_id <> n.request_id")
 
 
+def _pg_recounters(name: str, table: str, figure: str, count, condition: str) -> dict:
+    """The insert, update and delete triggers that recount ``figure`` for ``table``."""
+    def touched(rows: str) -> str:
+        return f"SELECT DISTINCT request_id FROM {rows} WHERE {condition.format(rows)}"
+
+    return {
+        f"request_metric_on_{name}_insert": (
+            f"AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows",
+            _pg_recount(figure, count, touched("new_rows"))),
+        f"request_metric_on_{name}_update": (
+            f"AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            _pg_recount(figure, count, _both(condition))),
+        f"request_metric_on_{name}_delete": (
+            f"AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows",
+            _pg_recount(figure, count, touched("old_rows"))),
+    }
+
+
 _PG_FUNCTIONS = {
-    "request_metric_on_work_insert": (
-        "AFTER INSERT ON work_order REFERENCING NEW TABLE AS new_rows",
-        _pg_recount("work_orders", _work_orders,
-                    "SELECT DISTINCT request_id FROM new_rows WHERE "
-                    + _COUNTED_ORDER.format("new_rows"))),
-    "request_metric_on_work_update": (
-        "AFTER UPDATE ON work_order REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _pg_recount("work_orders", _work_orders, _both(_COUNTED_ORDER))),
-    "request_metric_on_work_delete": (
-        "AFTER DELETE ON work_order REFERENCING OLD TABLE AS old_rows",
-        _pg_recount("work_orders", _work_orders,
-                    "SELECT DISTINCT request_id FROM old_rows WHERE "
-                    + _COUNTED_ORDER.format("old_rows"))),
-    "request_metric_on_reopen_insert": (
-        "AFTER INSERT ON event REFERENCING NEW TABLE AS new_rows",
-        _pg_recount("reopened", _reopened,
-                    "SELECT DISTINCT request_id FROM new_rows WHERE "
-                    + _REOPENING.format("new_rows"))),
-    "request_metric_on_reopen_update": (
-        "AFTER UPDATE ON event REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        _pg_recount("reopened", _reopened, _both(_REOPENING))),
-    "request_metric_on_reopen_delete": (
-        "AFTER DELETE ON event REFERENCING OLD TABLE AS old_rows",
-        _pg_recount("reopened", _reopened,
-                    "SELECT DISTINCT request_id FROM old_rows WHERE "
-                    + _REOPENING.format("old_rows"))),
+    **_pg_recounters("work", "work_order", "work_orders", _work_orders, _COUNTED_ORDER),
+    **_pg_recounters("reopen", "event", "reopened", _reopened, _REOPENING),
     "request_metric_on_work_zone_insert": (
         "AFTER INSERT ON request_metric REFERENCING NEW TABLE AS new_rows",
         f"UPDATE request_metric AS m SET work_orders = {_work_orders('m.request_id')}, "
