@@ -3,9 +3,9 @@
 One row per (grid level, cell, service, status, priority): how many requests with
 coordinates lie in that cell of the global web-mercator grid (``backend.geo.grid``) and the
 sums of their coordinates (for the cluster's mean position). Database triggers keep it in
-step with ``service_request`` in the same transaction (see migration ``0003_spatial``);
-no code writes it. It lets a city-wide map view read a few thousand rows instead of
-aggregating a million requests.
+step with ``service_request`` in the same transaction (migration ``0003_spatial``;
+``0015_map_cell_level_19`` added level 19); no code writes it. It lets a city-wide map
+view read a few thousand rows instead of aggregating a million requests.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend.db import Base
 
 # Grid levels kept here (map zoom = level - 2); finer views are aggregated on the fly.
-MAP_CELL_LEVELS = range(10, 19)
+MAP_CELL_LEVELS = range(10, 20)
 FINEST_MAP_CELL_LEVEL = MAP_CELL_LEVELS[-1]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from backend.errors import InvalidLocation
 from backend.geo.distance import bbox_contains
 from backend.geo.grid import GridCell, snap_bbox
+from backend.models.map_cell import FINEST_MAP_CELL_LEVEL
 from backend.services import clusters
 from backend.services.clusters import MapFilters, map_clusters
 
@@ -87,7 +88,7 @@ def test_stored_cells_agree_with_the_requests(db, city, dialect):
     db.execute(text("DELETE FROM service_request WHERE id % 11 = 0"))
     db.commit()
     view = (-118.6, 33.7, -117.9, 34.4)
-    for level in (10, 13, 16, 18):
+    for level in (10, 13, 16, FINEST_MAP_CELL_LEVEL):
         stored = {(r[0], r[1]): r[2:-3]
                   for r in clusters._stored_cells(db, view, level, MapFilters())}
         live = {(r[0], r[1]): r[2:-3] for r in clusters._live_cells(

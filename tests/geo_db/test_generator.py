@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from backend.geo.distance import haversine_m
 from backend.geo.grid import snap_bbox
 from backend.models import Event, Service, ServiceRequest
+from backend.models.map_cell import FINEST_MAP_CELL_LEVEL
 from backend.services import clusters, generator, nearby
 from backend.services.clusters import MapFilters
 
@@ -61,7 +62,7 @@ def test_indexes_are_right_after_a_bulk_load(db):
                           and haversine_m(lon, lat, p.lon, p.lat) <= 3000)[:20]
         assert got == [i for _, i in expected]
     view = (-118.7, 33.7, -118.1, 34.35)
-    for level in (10, 14, 18):
+    for level in (10, 14, FINEST_MAP_CELL_LEVEL):
         stored = {(r[0], r[1]): r[2] for r in clusters._stored_cells(db, view, level,
                                                                       MapFilters())}
         live = {(r[0], r[1]): r[2] for r in clusters._live_cells(
