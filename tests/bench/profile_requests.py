@@ -7,7 +7,8 @@ repeat even on a busy machine, unlike wall-clock throughput.
     python -m tests.bench.profile_requests nearby --hooks  # calls by hook, view, Flask
 
 Scenarios: ``get`` (a request by tracking number), ``submit`` (a report, no photo, a new
-Idempotency-Key each time), ``nearby`` (50 open requests within 2 km), ``minimal`` (the
+Idempotency-Key each time), ``nearby`` (50 open requests within 2 km), ``duplicates`` (the
+check before a graffiti report), ``minimal`` (the
 reference endpoint of tests/bench/minimal_app.py). Without ``--url`` a fresh database of
 the given kind is filled with the demo city first.
 """
@@ -31,7 +32,7 @@ from sqlalchemy import event, select
 from tests.bench.bench_api import REPORT
 from tests.bench.serve import fresh_database, load_demo, scratch_dir
 
-SCENARIOS = ("get", "submit", "nearby", "minimal")
+SCENARIOS = ("get", "submit", "nearby", "duplicates", "minimal")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +173,10 @@ def request_maker(scenario: str, client, engine):
         paths = [f"/api/v1/requests/{t}" for t in _trackings(engine)]
         return lambda: _ok(client.get(random.choice(paths)))
     rng = random.Random(7)
+    if scenario == "duplicates":
+        return lambda: _ok(client.get(
+            f"/api/v1/requests/duplicates?lat={34.05 + rng.uniform(-0.05, 0.05):.6f}"
+            f"&lon={-118.25 + rng.uniform(-0.05, 0.05):.6f}&service=graffiti-removal"))
     return lambda: _ok(client.get(
         f"/api/v1/requests/nearby?lat={34.05 + rng.uniform(-0.05, 0.05):.6f}"
         f"&lon={-118.25 + rng.uniform(-0.05, 0.05):.6f}&radius=2000&limit=50"))
